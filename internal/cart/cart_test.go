@@ -399,7 +399,7 @@ func TestAddMergesIdenticalLines(t *testing.T) {
 	}
 	first := add(cart.AddRequest{ItemID: "latte", SizeID: "large", Modifiers: []cart.Selection{{OptionID: "oat"}, {OptionID: "sugar"}}})
 	// Same choices spelled differently and listed in another order.
-	merged := add(cart.AddRequest{ItemID: "Latte", SizeID: "venti", Quantity: 2, Modifiers: []cart.Selection{{OptionID: "white sugar"}, {GroupID: "milk", OptionID: "Oat milk"}}})
+	merged := add(cart.AddRequest{ItemID: "Latte", SizeID: "twenty ounce", Quantity: 2, Modifiers: []cart.Selection{{OptionID: "white sugar"}, {GroupID: "milk", OptionID: "Oat milk"}}})
 	if merged.ID != first.ID || merged.Quantity != 3 {
 		t.Errorf("merged line = %s × %d, want %s × 3", merged.ID, merged.Quantity, first.ID)
 	}

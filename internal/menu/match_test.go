@@ -83,8 +83,8 @@ func TestResolveSize(t *testing.T) {
 		{"12 ounce", "small"},
 		{"12-ounce", "small"},
 		{"eight ounce", "short"},
-		{"venti", "large"},
-		{"grande", "medium"},
+		{"20 ounce", "large"},
+		{"Sixteen Ounce", "medium"},
 		{"huge", ""},
 		{"", ""},
 	}
