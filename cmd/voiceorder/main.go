@@ -5,6 +5,7 @@
 //	voiceorder serve [flags]     run the gateway
 //	voiceorder call [flags] ...  place a call against a gateway, as a caller
 //	voiceorder demo              start an in-process gateway and place an order by voice
+//	voiceorder soak -server URL  churn calls against a gateway and check it returns to baseline
 //	voiceorder version           print the version
 //
 // Run a subcommand with -h for its flags.
@@ -33,6 +34,7 @@ Usage:
   voiceorder call [flags] [FILE.wav ...]
                                  place a call as a caller, against -server or an in-process gateway
   voiceorder demo [flags]        start an in-process gateway and place a spoken order end to end
+  voiceorder soak -server URL    drive many calls against a running gateway and check it returns to baseline
   voiceorder version             print the version
 
 Run "voiceorder COMMAND -h" for the flags of a command.
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCall(ctx, rest, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
+	case "soak":
+		return runSoak(ctx, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "voiceorder", version())
 		return nil

@@ -87,7 +87,7 @@ func (c *conn) run(srvCtx context.Context) {
 	c.ws.SetReadLimit(readLimit)
 
 	// On server shutdown the close handshake with 1001 ends the reader, and
-	// through it the other goroutines; their context outlives srvCtx so that
+	// through it the other goroutines. Their context outlives srvCtx so that
 	// the handshake can finish.
 	closed := make(chan struct{})
 	stop := context.AfterFunc(srvCtx, func() {
@@ -173,8 +173,8 @@ func readError(ctx context.Context, err error) error {
 }
 
 // handle processes one client event. audioBuf is the reader's scratch buffer
-// for decoded audio, returned for reuse. An error ends the connection; a bad
-// event is answered with an error event instead.
+// for decoded audio, returned for reuse. An error ends the connection, while
+// an invalid event only gets an error event.
 func (c *conn) handle(ctx context.Context, ev *realtime.ClientEvent, audioBuf []byte) ([]byte, error) {
 	var err error
 	switch ev.Type {
