@@ -43,6 +43,19 @@ func (w testWriter) Write(p []byte) (int, error) {
 type gateway struct {
 	*app.App
 	dataDir string
+	cancel  context.CancelFunc
+	done    chan error
+	stopped bool
+}
+
+// stop shuts the gateway down as a signal would and returns Run's result.
+func (g *gateway) stop() error {
+	if g.stopped {
+		return nil
+	}
+	g.stopped = true
+	g.cancel()
+	return <-g.done
 }
 
 // startGateway runs the gateway against the Realtime endpoint at realtimeURL.
@@ -51,6 +64,7 @@ func startGateway(t *testing.T, realtimeURL string) *gateway {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	cfg.AdminAddr = ""
 	cfg.RealtimeURL = realtimeURL
 	return startGatewayConfig(t, cfg)
 }
@@ -63,15 +77,14 @@ func startGatewayConfig(t *testing.T, cfg config.Config) *gateway {
 		cancel()
 		t.Fatalf("app.New: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	g := &gateway{App: a, dataDir: cfg.DataDir, cancel: cancel, done: make(chan error, 1)}
+	go func() { g.done <- a.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := g.stop(); err != nil {
 			t.Errorf("Run returned %v, want nil after a clean shutdown", err)
 		}
 	})
-	return &gateway{App: a, dataDir: cfg.DataDir}
+	return g
 }
 
 func (g *gateway) wsURL(path string) string {
@@ -197,3 +210,5 @@ func readJSONLines(t *testing.T, path string) [][]byte {
 	}
 	return lines
 }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

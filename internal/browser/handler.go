@@ -53,8 +53,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(maxMessageBytes)
 
-	c := &caller{ws: ws, log: h.Logger}
 	ctx := r.Context()
+	c := &caller{ws: ws, log: h.Logger, conn: ctx}
+	c.closer = session.NewSocketCloser(func(code int, reason string) { ws.Close(websocket.StatusCode(code), reason) })
 	start, err := c.readStart(ctx, h.RestaurantID)
 	if err != nil {
 		var pe *protocolError
@@ -73,16 +74,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.write(ctx, ServerMessage{Type: TypeSessionStarted, SessionID: id, Restaurant: h.RestaurantID, Format: &start})
 		},
 	})
-	switch {
-	case errors.Is(err, session.ErrBusy):
-		ws.Close(websocket.StatusTryAgainLater, "too many conversations; try again later")
-	case errors.Is(err, session.ErrShutdown):
-		ws.Close(websocket.StatusGoingAway, "server shutting down")
-	case err != nil:
-		ws.Close(websocket.StatusInternalError, "conversation ended by an error")
-	default:
-		ws.Close(websocket.StatusNormalClosure, "")
-	}
+	c.closer.Finish(err)
 }
 
 type protocolError struct{ code, message string }
@@ -95,6 +87,9 @@ type caller struct {
 	log    *slog.Logger
 	format audio.Format
 	buf    []byte
+	// conn is the connection's context, used for reads; see session.SocketCloser.
+	conn   context.Context
+	closer *session.SocketCloser
 }
 
 func (c *caller) readStart(ctx context.Context, restaurantID string) (AudioFormat, error) {
@@ -140,8 +135,9 @@ func (c *caller) Formats() (in, out audio.Format) { return c.format, c.format }
 // Receive returns the next audio chunk. A malformed message is answered with an error
 // event and skipped: it never ends the conversation.
 func (c *caller) Receive(ctx context.Context) (session.Inbound, error) {
+	c.closer.Watch(ctx)
 	for {
-		msg, err := c.read(ctx)
+		msg, err := c.read(c.conn)
 		var pe *protocolError
 		switch {
 		case errors.As(err, &pe):

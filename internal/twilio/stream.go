@@ -46,8 +46,9 @@ func (h *StreamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer ws.CloseNow()
 	ws.SetReadLimit(maxMessageBytes)
 
-	c := &Caller{ws: ws, log: h.Logger, framer: audio.NewFramer(FrameSize)}
 	ctx := r.Context()
+	c := &Caller{ws: ws, log: h.Logger, framer: audio.NewFramer(FrameSize), conn: ctx}
+	c.closer = session.NewSocketCloser(func(code int, reason string) { ws.Close(websocket.StatusCode(code), reason) })
 	start, err := c.awaitStart(ctx)
 	if err != nil {
 		h.Logger.Warn("media stream ended before start", "err", err)
@@ -56,14 +57,7 @@ func (h *StreamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.log = h.Logger.With("call_sid", start.CallSID, "stream_sid", start.StreamSID)
 
 	err = h.Starter.Run(ctx, session.Params{Transport: "twilio", CallSID: start.CallSID, Caller: c})
-	switch {
-	case errors.Is(err, session.ErrBusy):
-		ws.Close(websocket.StatusTryAgainLater, "too many conversations")
-	case errors.Is(err, session.ErrShutdown):
-		ws.Close(websocket.StatusGoingAway, "server shutting down")
-	default:
-		ws.Close(websocket.StatusNormalClosure, "")
-	}
+	c.closer.Finish(err)
 }
 
 // Caller adapts a Media Streams socket to session.Caller. Outbound audio is re-framed
@@ -74,6 +68,9 @@ type Caller struct {
 	log       *slog.Logger
 	streamSID string
 	buf       []byte
+	// conn is the connection's context, used for reads; see session.SocketCloser.
+	conn   context.Context
+	closer *session.SocketCloser
 
 	mu      sync.Mutex // guards framer and marks; held across a response's frames
 	framer  *audio.Framer
@@ -142,8 +139,9 @@ func (c *Caller) Formats() (in, out audio.Format) { return mulaw8k, mulaw8k }
 
 // Receive returns the next media, mark or dtmf event and ErrHangup on stop.
 func (c *Caller) Receive(ctx context.Context) (session.Inbound, error) {
+	c.closer.Watch(ctx)
 	for {
-		m, err := c.read(ctx)
+		m, err := c.read(c.conn)
 		if err != nil {
 			return session.Inbound{}, err
 		}
