@@ -36,6 +36,10 @@ type conversation struct {
 	in        *inQueue
 	lastAudio atomic.Int64 // unix nanoseconds of the last caller audio, for the idle timeout
 
+	// speechStopped is when the model last detected the end of the caller's speech;
+	// zero once the reply's first audio was measured. Only modelLoop uses it.
+	speechStopped time.Time
+
 	mu        sync.Mutex
 	cancelled map[string]bool // responses whose audio is dropped; bounded by pruneCancelled
 }
@@ -186,7 +190,10 @@ func (c *conversation) modelLoop(ctx context.Context) error {
 		}
 		switch ev.Type {
 		case realtime.ServerResponseOutputAudioDelta:
+			c.measureReply()
 			pcm, err = c.forwardAudio(ev, pcm)
+		case realtime.ServerInputAudioBufferSpeechStopped:
+			c.speechStopped = c.s.cfg.Now()
 		case realtime.ServerResponseDone:
 			err = c.responseDone(ctx, ev)
 		case realtime.ServerInputAudioBufferSpeechStarted:
@@ -204,6 +211,16 @@ func (c *conversation) modelLoop(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// measureReply records the time from the end of the caller's speech, as the model
+// detected it, to the first audio of the reply.
+func (c *conversation) measureReply() {
+	if c.speechStopped.IsZero() {
+		return
+	}
+	c.s.record.addReplyLatency(c.s.cfg.Now().Sub(c.speechStopped))
+	c.speechStopped = time.Time{}
 }
 
 func (c *conversation) forwardAudio(ev realtime.ServerEvent, buf []byte) ([]byte, error) {

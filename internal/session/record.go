@@ -42,19 +42,22 @@ type Record struct {
 
 // RecordView is a copy of a Record's content.
 type RecordView struct {
-	ID           string       `json:"id"`
-	Transport    string       `json:"transport"`
-	RestaurantID string       `json:"restaurant_id"`
-	CallSID      string       `json:"call_sid,omitempty"`
-	StartedAt    time.Time    `json:"started_at"`
-	EndedAt      *time.Time   `json:"ended_at,omitempty"`
-	EndReason    string       `json:"end_reason,omitempty"`
-	Turns        []Turn       `json:"turns"`
-	ToolCalls    []ToolCall   `json:"tool_calls"`
-	DroppedTurns int          `json:"dropped_turns,omitempty"`
-	DroppedCalls int          `json:"dropped_tool_calls,omitempty"`
-	Cart         *cart.Cart   `json:"cart"`
-	Order        *order.Order `json:"order"`
+	ID           string     `json:"id"`
+	Transport    string     `json:"transport"`
+	RestaurantID string     `json:"restaurant_id"`
+	CallSID      string     `json:"call_sid,omitempty"`
+	StartedAt    time.Time  `json:"started_at"`
+	EndedAt      *time.Time `json:"ended_at,omitempty"`
+	EndReason    string     `json:"end_reason,omitempty"`
+	Turns        []Turn     `json:"turns"`
+	ToolCalls    []ToolCall `json:"tool_calls"`
+	// ReplyLatenciesMS holds, per reply, the milliseconds from the model detecting the
+	// end of the caller's speech to the reply's first audio, newest last.
+	ReplyLatenciesMS []float64    `json:"reply_latencies_ms"`
+	DroppedTurns     int          `json:"dropped_turns,omitempty"`
+	DroppedCalls     int          `json:"dropped_tool_calls,omitempty"`
+	Cart             *cart.Cart   `json:"cart"`
+	Order            *order.Order `json:"order"`
 }
 
 func newRecord(id, transport, restaurantID, callSID string, now time.Time) *Record {
@@ -84,6 +87,15 @@ func (r *Record) addToolCall(c ToolCall) {
 	r.r.ToolCalls = append(r.r.ToolCalls, c)
 }
 
+func (r *Record) addReplyLatency(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.r.ReplyLatenciesMS) == maxTurns {
+		r.r.ReplyLatenciesMS = append(r.r.ReplyLatenciesMS[:0], r.r.ReplyLatenciesMS[1:]...)
+	}
+	r.r.ReplyLatenciesMS = append(r.r.ReplyLatenciesMS, float64(d.Microseconds())/1000)
+}
+
 func (r *Record) setCart(c *cart.Cart) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -110,5 +122,6 @@ func (r *Record) View() RecordView {
 	v := r.r
 	v.Turns = append([]Turn(nil), r.r.Turns...)
 	v.ToolCalls = append([]ToolCall(nil), r.r.ToolCalls...)
+	v.ReplyLatenciesMS = append([]float64(nil), r.r.ReplyLatenciesMS...)
 	return v
 }

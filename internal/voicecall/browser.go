@@ -107,6 +107,7 @@ func callBrowser(ctx context.Context, o *Options, client *http.Client) (*Result,
 	err = b.run(ctx, s, utterances)
 	err = errors.Join(err, sink.close())
 	b.result.Latencies = s.latencies
+	b.result.CallID = b.sessionID
 	return &b.result, err
 }
 

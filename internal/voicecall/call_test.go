@@ -355,7 +355,7 @@ func TestResultJSON(t *testing.T) {
 		{
 			name:   "empty",
 			result: Result{},
-			want:   `{"turns":[],"tool_calls":[],"cart":null,"order":null,"latencies_ms":[]}`,
+			want:   `{"call_id":"","turns":[],"tool_calls":[],"cart":null,"order":null,"latencies_ms":[]}`,
 		},
 		{
 			name: "order placed",
@@ -366,7 +366,7 @@ func TestResultJSON(t *testing.T) {
 				Order:     testOrder,
 				Latencies: []time.Duration{812345 * time.Microsecond},
 			},
-			want: `{"turns":[{"role":"caller","text":"a latte"}],` +
+			want: `{"call_id":"","turns":[{"role":"caller","text":"a latte"}],` +
 				`"tool_calls":[{"name":"add_to_order","arguments":{"item_id":"latte","size":"large"},"success":true,"result":{"success":true}}],` +
 				`"cart":` + string(testCart) + `,"order":` + string(testOrder) + `,"latencies_ms":[812.3]}`,
 		},

@@ -14,6 +14,9 @@ const (
 
 // Result is the outcome of one call, as the gateway reported it.
 type Result struct {
+	// CallID names the call at the gateway: the session id for the browser, the
+	// CallSid for Twilio. GET /api/v1/calls/{CallID} returns its record.
+	CallID string `json:"call_id"`
 	// Turns are the transcripts of what was said, in order. The caller's text is the
 	// model's transcription of the audio, not the text given to espeak-ng.
 	Turns []SpokenTurn `json:"turns"`
@@ -48,6 +51,7 @@ type ToolCall struct {
 
 // resultJSON is Result's wire shape.
 type resultJSON struct {
+	CallID      string          `json:"call_id"`
 	Turns       []SpokenTurn    `json:"turns"`
 	ToolCalls   []ToolCall      `json:"tool_calls"`
 	Cart        json.RawMessage `json:"cart"`
@@ -59,6 +63,7 @@ type resultJSON struct {
 // null and latencies in milliseconds rounded to 0.1 ms.
 func (r Result) MarshalJSON() ([]byte, error) {
 	out := resultJSON{
+		CallID:      r.CallID,
 		Turns:       r.Turns,
 		ToolCalls:   r.ToolCalls,
 		Cart:        nullIfEmpty(r.Cart),
@@ -83,7 +88,7 @@ func (r *Result) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &in); err != nil {
 		return err
 	}
-	*r = Result{Turns: in.Turns, ToolCalls: in.ToolCalls, Cart: nilIfNull(in.Cart), Order: nilIfNull(in.Order)}
+	*r = Result{CallID: in.CallID, Turns: in.Turns, ToolCalls: in.ToolCalls, Cart: nilIfNull(in.Cart), Order: nilIfNull(in.Order)}
 	for _, ms := range in.LatenciesMS {
 		r.Latencies = append(r.Latencies, time.Duration(ms*float64(time.Millisecond)))
 	}

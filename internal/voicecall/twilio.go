@@ -145,7 +145,7 @@ func callTwilio(ctx context.Context, o *Options, client *http.Client) (*Result, 
 
 	s := newSpeaker(o, t.tr, format, t.sendMedia)
 	err = errors.Join(t.run(ctx, s, utterances), sink.close())
-	result := &Result{Latencies: s.latencies}
+	result := &Result{Latencies: s.latencies, CallID: t.ids.call}
 	if ctx.Err() != nil {
 		return result, err
 	}
