@@ -61,18 +61,36 @@ func (g *gateway) stop() error {
 // startGateway runs the gateway against the Realtime endpoint at realtimeURL.
 func startGateway(t *testing.T, realtimeURL string) *gateway {
 	t.Helper()
+	return startGatewayConfig(t, gatewayConfig(t, realtimeURL))
+}
+
+// gatewayConfig is the configuration of a test gateway on loopback with its own data
+// directory and no admin listener.
+func gatewayConfig(t *testing.T, realtimeURL string) config.Config {
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.AdminAddr = ""
 	cfg.RealtimeURL = realtimeURL
-	return startGatewayConfig(t, cfg)
+	return cfg
 }
 
 func startGatewayConfig(t *testing.T, cfg config.Config) *gateway {
 	t.Helper()
+	return startGatewayLogger(t, cfg, testLogger(t))
+}
+
+// quietLogger keeps errors only, for tests that run thousands of conversations,
+// many ending in warnings by design: the test log holds every line in memory until
+// the test ends.
+func quietLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+func startGatewayLogger(t *testing.T, cfg config.Config, log *slog.Logger) *gateway {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, testLogger(t))
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		cancel()
 		t.Fatalf("app.New: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,9 @@ import (
 type clipLabel struct {
 	File  string            `json:"file"`
 	Slots map[string]string `json:"slots"`
+	// HeardAs is an approximate transcript that agrees with the slots; null for the
+	// two hardest clips.
+	HeardAs *string `json:"heard_as"`
 }
 
 // wantLine is the cart line a label describes, in catalog ids.
@@ -160,11 +164,12 @@ func TestRecognitionRealSpeech(t *testing.T) {
 	} {
 		t.Run(tc.transport, func(t *testing.T) {
 			right := 0
+			var wordErrors, words int
+			var latencies []float64
 			for _, clip := range labels {
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				want := expectedLine(t, g.Catalog(), clip.Slots)
 				got, res := placeCall(ctx, t, g, tc.transport, filepath.Join(dir, clip.File))
-				cancel()
 				ok := got != nil && slices.ContainsFunc(got.Lines, want.matches)
 				if ok {
 					right++
@@ -175,10 +180,26 @@ func TestRecognitionRealSpeech(t *testing.T) {
 						heard = turn.Text
 					}
 				}
+				if clip.HeardAs != nil {
+					ref := strings.Fields(*clip.HeardAs)
+					wordErrors += editDistance(ref, strings.Fields(heard))
+					words += len(ref)
+				}
+				latencies = append(latencies, callLatencies(ctx, t, g, res.CallID)...)
+				cancel()
 				t.Logf("%-8s %s heard %q\n\twant %s\n\tgot  %s", map[bool]string{true: "right", false: "WRONG"}[ok],
 					clip.File[:8], heard, want, describeCart(got))
 			}
 			t.Logf("%s: %d of %d recordings gave the labelled cart line", tc.transport, right, len(labels))
+			if words > 0 {
+				t.Logf("%s: word accuracy %.1f %% (%d errors in %d words of the transcripts that exist)",
+					tc.transport, 100*(1-float64(wordErrors)/float64(words)), wordErrors, words)
+			}
+			if len(latencies) > 0 {
+				sort.Float64s(latencies)
+				t.Logf("%s: end of speech (as detected) to first reply audio: median %.0f ms, worst %.0f ms over %d replies",
+					tc.transport, latencies[len(latencies)/2], latencies[len(latencies)-1], len(latencies))
+			}
 			if right < tc.min {
 				t.Errorf("%d of %d recordings right through %s, want at least %d", right, len(labels), tc.transport, tc.min)
 			}
@@ -191,4 +212,51 @@ func TestRecognitionRealSpeech(t *testing.T) {
 			}
 		})
 	}
+}
+
+// callLatencies reads a call's reply latencies from its record.
+func callLatencies(ctx context.Context, t *testing.T, g *gateway, callID string) []float64 {
+	t.Helper()
+	if callID == "" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.URL()+"/api/v1/calls/"+callID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Errorf("read call record: %v", err)
+		return nil
+	}
+	defer resp.Body.Close()
+	var rec struct {
+		ReplyLatenciesMS []float64 `json:"reply_latencies_ms"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rec); err != nil {
+		t.Errorf("decode call record: %v", err)
+	}
+	return rec.ReplyLatenciesMS
+}
+
+// editDistance is the word-level Levenshtein distance: substitutions, insertions and
+// deletions needed to turn ref into hyp.
+func editDistance(ref, hyp []string) int {
+	prev := make([]int, len(hyp)+1)
+	cur := make([]int, len(hyp)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ref); i++ {
+		cur[0] = i
+		for j := 1; j <= len(hyp); j++ {
+			cost := 1
+			if ref[i-1] == hyp[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(hyp)]
 }

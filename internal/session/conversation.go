@@ -183,7 +183,10 @@ func (c *conversation) modelLoop(ctx context.Context) error {
 	for {
 		ev, err := c.conn.Read(ctx)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			return &upstreamError{err}
 		}
 		if err := c.responder.Observe(ctx, &ev); err != nil {
 			return fmt.Errorf("request response: %w", err)

@@ -171,6 +171,7 @@ func (s *Session) Run(ctx context.Context) (err error) {
 	case EndError:
 		s.log.Error("conversation failed", "err", err)
 	case EndUpstream:
+		s.log.Warn("model connection lost", "err", err)
 		s.cfg.Metrics.UpstreamFailure(monitor.UpstreamClosed)
 	}
 	return err
@@ -189,7 +190,7 @@ func endReason(ctx context.Context, err error) string {
 		return EndIdle
 	case err == nil, errors.Is(err, ErrHangup):
 		return EndHangup
-	case errors.Is(err, realtime.ErrClosed):
+	case errors.Is(err, realtime.ErrClosed), errors.As(err, new(*upstreamError)):
 		return EndUpstream
 	default:
 		return EndError
@@ -210,7 +211,7 @@ func (s *Session) run(ctx context.Context) error {
 	if err != nil {
 		s.cfg.Metrics.UpstreamFailure(dialFailure(err))
 		s.notifyError(ctx, "model_unavailable", "The assistant is not available right now. Please try again shortly.")
-		return fmt.Errorf("dial model: %w", err)
+		return &upstreamError{fmt.Errorf("dial: %w", err)}
 	}
 	c, err := newConversation(s, conn, formats)
 	if err != nil {
@@ -223,6 +224,13 @@ func (s *Session) run(ctx context.Context) error {
 	defer conn.CloseNow()
 	return c.run(ctx)
 }
+
+// upstreamError is a failure to read from the model connection: the provider or the
+// network dropped it, which degrades service but is not the gateway's fault.
+type upstreamError struct{ err error }
+
+func (e *upstreamError) Error() string { return "model connection: " + e.err.Error() }
+func (e *upstreamError) Unwrap() error { return e.err }
 
 // dialFailure classifies a failed dial for the upstream failure metric.
 func dialFailure(err error) string {
