@@ -25,6 +25,7 @@ func dialKiosk(ctx context.Context, t *testing.T, g *gateway) *kiosk {
 		t.Fatalf("dial browser voice socket: %v", err)
 	}
 	t.Cleanup(func() { ws.CloseNow() })
+	ws.SetReadLimit(16 << 20)
 	return &kiosk{t: t, ws: ws}
 }
 

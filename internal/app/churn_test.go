@@ -64,14 +64,23 @@ func measure(t *testing.T) resources {
 // sockets close.
 func settle(t *testing.T, g *gateway, want int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	eventually(10*time.Second, func() bool { return g.Sessions() == 0 && runtime.NumGoroutine() <= want })
+}
+
+// eventually checks cond every 10 ms until it holds or the limit passes, for
+// conditions with no event to wait on, such as the server closing a descriptor after
+// its peer left. The caller asserts the condition afterwards.
+func eventually(limit time.Duration, cond func() bool) {
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for time.Now().Before(deadline) {
-		if g.Sessions() == 0 && runtime.NumGoroutine() <= want {
+	for !cond() {
+		select {
+		case <-deadline.C:
 			return
+		case <-tick.C:
 		}
-		<-tick.C
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/voiceorder/voiceorder/internal/audio"
 	"github.com/voiceorder/voiceorder/internal/monitor"
 	"github.com/voiceorder/voiceorder/internal/realtime"
@@ -185,6 +187,10 @@ func (c *conversation) modelLoop(ctx context.Context) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
+			}
+			if realtime.CloseStatus(err) == websocket.StatusMessageTooBig {
+				// Tell the model why: the close frame carries 1009.
+				c.conn.Close()
 			}
 			return &upstreamError{err}
 		}
