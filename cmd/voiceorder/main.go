@@ -23,6 +23,8 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/voiceorder/voiceorder/internal/app"
 	"github.com/voiceorder/voiceorder/internal/config"
 )
@@ -93,7 +95,37 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return a.Run(ctx)
+	return runWithSignals(ctx, a, log)
+}
+
+// runWithSignals runs the gateway until ctx ends (the first SIGTERM or SIGINT), and
+// makes a further signal during the shutdown close every conversation at once.
+func runWithSignals(ctx context.Context, a *app.App, log *slog.Logger) error {
+	more := make(chan os.Signal, 1)
+	g, gctx := errgroup.WithContext(context.Background())
+	runDone := make(chan struct{})
+	g.Go(func() error {
+		defer close(runDone)
+		return a.Run(ctx)
+	})
+	g.Go(func() error {
+		select {
+		case <-ctx.Done():
+		case <-runDone:
+			return nil
+		}
+		signal.Notify(more, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(more)
+		select {
+		case <-more:
+			log.Warn("second signal: closing every conversation now")
+			a.Force()
+		case <-runDone:
+		case <-gctx.Done():
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 func newLogger(w io.Writer, cfg config.Config) *slog.Logger {

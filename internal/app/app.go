@@ -61,6 +61,10 @@ type App struct {
 	orders   order.Store
 	registry *session.Registry
 	engine   modelServer // nil when the model is reached over the network
+	// provider is the one HTTP client for every call to the model provider, and
+	// model dials through it.
+	provider *http.Client
+	model    session.Model
 	engineLn net.Listener
 	ln       net.Listener
 	server   *http.Server

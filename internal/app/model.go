@@ -29,6 +29,7 @@ func (a *App) buildModel() (session.Model, error) {
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}}
+	a.provider = client
 	url := cfg.RealtimeURL
 	model := session.Model{Keepalive: modelKeepalive, PCMRates: []int{realtime.PCMRate}, Voice: cfg.Voice}
 
@@ -67,6 +68,7 @@ func (a *App) buildModel() (session.Model, error) {
 
 	dialCfg := realtime.DialConfig{URL: url, Model: cfg.RealtimeModel, APIKey: cfg.OpenAIAPIKey.Reveal(), HTTPClient: client}
 	model.Dial = func(ctx context.Context) (*realtime.Conn, error) { return realtime.Dial(ctx, dialCfg) }
+	a.model = model
 	return model, nil
 }
 
