@@ -218,5 +218,5 @@ func (c *caller) write(ctx context.Context, m ServerMessage) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, data)
+	return session.CallerGone(c.ws.Write(ctx, websocket.MessageText, data))
 }

@@ -3,7 +3,11 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"sync"
+	"syscall"
 )
 
 // WebSocket close statuses a transport sends its caller when a conversation ends.
@@ -83,4 +87,18 @@ func (s *SocketCloser) Finish(err error) {
 
 func (s *SocketCloser) closeWith(cause error) {
 	s.once.Do(func() { s.close(CloseCode(cause)) })
+}
+
+// CallerGone turns a failed write to a caller whose connection is gone (reset, broken
+// pipe, closed) into ErrHangup, so a caller who drops mid-reply ends the conversation
+// as a hang-up rather than a failure. Other errors are returned unchanged.
+func CallerGone(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %w", ErrHangup, err)
+	}
+	return err
 }

@@ -219,5 +219,5 @@ func (c *Caller) send(ctx context.Context, m Message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, data)
+	return session.CallerGone(c.ws.Write(ctx, websocket.MessageText, data))
 }
