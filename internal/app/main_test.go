@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -230,3 +231,5 @@ func readJSONLines(t *testing.T, path string) [][]byte {
 }
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
