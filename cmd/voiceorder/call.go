@@ -106,7 +106,7 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 
-	return withGateway(ctx, f.server, log, func(ctx context.Context, url string) error {
+	return withGateway(ctx, f.server, log, true, func(ctx context.Context, url string) error {
 		opts.Server = url
 		result, err := voicecall.Call(ctx, opts)
 		if result != nil {
@@ -162,8 +162,10 @@ func newCallLogger(w io.Writer, verbose bool) *slog.Logger {
 
 // withGateway runs fn against server, or, when server is empty, against an
 // in-process gateway on the embedded defaults that it starts first and stops, and
-// waits for, after fn returns.
-func withGateway(ctx context.Context, server string, log *slog.Logger, fn func(ctx context.Context, url string) error) error {
+// waits for, after fn returns. With scratch set and no VOICEORDER_DATA_DIR, the
+// in-process gateway keeps its orders in a temporary directory removed afterwards, so
+// it never shares a database with a gateway the user runs.
+func withGateway(ctx context.Context, server string, log *slog.Logger, scratch bool, fn func(ctx context.Context, url string) error) error {
 	if server != "" {
 		return fn(ctx, server)
 	}
@@ -173,6 +175,14 @@ func withGateway(ctx context.Context, server string, log *slog.Logger, fn func(c
 	}
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AdminAddr = "" // an in-process gateway needs no admin listener
+	if _, set := os.LookupEnv("VOICEORDER_DATA_DIR"); scratch && !set {
+		dir, err := os.MkdirTemp("", "voiceorder-call-")
+		if err != nil {
+			return fmt.Errorf("in-process gateway: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	appCtx, stopApp := context.WithCancel(gctx)

@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 
-	return withGateway(ctx, "", log, func(ctx context.Context, server string) error {
+	return withGateway(ctx, "", log, false, func(ctx context.Context, server string) error {
 		fmt.Fprintf(stdout, "gateway: %s (in-process, embedded defaults)\n\n", server)
 		opts.Server = server
 		result, err := voicecall.Call(ctx, opts)

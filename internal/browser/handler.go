@@ -210,13 +210,16 @@ func (c *caller) sendError(ctx context.Context, code, message string) {
 	}
 }
 
-// write sends one event. coder/websocket serializes concurrent writers.
-func (c *caller) write(ctx context.Context, m ServerMessage) error {
+// write sends one event. coder/websocket serializes concurrent writers. The write is
+// bounded by writeTimeout on the connection's context, not by ctx: a write cancelled
+// through its context drops the connection without a close frame, and the
+// conversation's context ends exactly when the closer is about to send one.
+func (c *caller) write(_ context.Context, m ServerMessage) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", m.Type, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	ctx, cancel := context.WithTimeout(c.conn, writeTimeout)
 	defer cancel()
 	return session.CallerGone(c.ws.Write(ctx, websocket.MessageText, data))
 }

@@ -36,6 +36,9 @@ const (
 	vadFloorFall  = 0.2
 	vadFloorRise  = 0.01
 	vadFloorStart = -70.0
+	// vadFloorFirst caps the floor taken from the first frame: about the level of a
+	// quiet room, 20 dB under conversational speech.
+	vadFloorFirst = -50.0
 	vadFloorMin   = -90.0
 	vadFloorMax   = -25.0
 )
@@ -245,7 +248,10 @@ func (v *VAD) stopLevel() float64 { return v.startLevel() - vadHysteresisDB }
 // track moves the noise floor toward the level of a frame outside speech.
 func (v *VAD) track(level float64) {
 	if !v.floorReady {
-		v.floor, v.floorReady = level, true
+		// A stream may open with speech (a caller who talks at once, a synthetic
+		// voice): starting the floor at that level would hide the speech. Start no
+		// higher than a quiet room and let a louder one lift the floor.
+		v.floor, v.floorReady = min(level, vadFloorFirst), true
 	} else if level < v.floor {
 		v.floor += vadFloorFall * (level - v.floor)
 	} else {

@@ -1,6 +1,7 @@
 package localmodel
 
 import (
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -124,4 +125,25 @@ func noise(n int, amplitude int, seed uint32) []int16 {
 
 func clickOf(ms int) []int16 {
 	return noise(ms*SampleRate/1000, 20000, 9)
+}
+
+// TestVADSpeechFromFirstFrame feeds a stream that opens with speech, as a caller who
+// talks at once or a synthetic voice does: the speech must still be detected.
+func TestVADSpeechFromFirstFrame(t *testing.T) {
+	tone := make([]int16, SampleRate) // one second of a loud 300 Hz tone
+	for i := range tone {
+		tone[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/SampleRate))
+	}
+	in := append(tone, make([]int16, SampleRate)...)
+	v := NewVAD(VADConfig{})
+	var events []VADEvent
+	for i := 0; i < len(in); i += 320 {
+		events = v.Write(events, in[i:min(i+320, len(in))])
+	}
+	if len(events) != 2 || events[0].Kind != SpeechStarted || events[1].Kind != SpeechStopped {
+		t.Fatalf("events = %+v, want one start and one stop", events)
+	}
+	if got := events[0].AudioStartMS; got != 0 {
+		t.Errorf("speech started at %d ms, want 0", got)
+	}
 }

@@ -190,6 +190,7 @@ func startGateway(t *testing.T) string {
 	model := realtimetest.NewServer(t, scriptedModel(t))
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.AdminAddr = "" // a gateway the developer runs may hold the default admin port
 	cfg.DataDir = t.TempDir()
 	cfg.RealtimeURL = model.URL()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
