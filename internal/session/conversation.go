@@ -22,35 +22,73 @@ import (
 // an error instead of queued.
 const maxQueuedToolCalls = 32
 
-// conversation is the running state of a session once the model is connected.
+// outQueueSeconds bounds assistant audio waiting for the caller, in seconds of the
+// caller's output format. The model sends audio faster than real time, so the queue
+// absorbs a whole response. Beyond the bound the oldest audio is dropped and counted.
+const outQueueSeconds = 30
+
+// conversation is the running state of a session: the caller's loops, and the model
+// connection they talk through, which it replaces when it drops or ages out.
 type conversation struct {
 	s       *Session
-	conn    *realtime.Conn
 	formats formats
+	// player is the caller's playback tracking, nil for callers without it (the
+	// browser). Only a call with a player reconnects a dropped model connection,
+	// because a phone caller cannot redial the way a web page can.
+	player Player
 
 	toModel   *audio.Converter // caller input → model input
 	fromModel *audio.Converter // model output → caller output
 
-	responder *realtime.Responder
 	toolCalls chan pendingCall
 	turn      toolTurn
 	out       *outQueue
 	in        *inQueue
 	lastAudio atomic.Int64 // unix nanoseconds of the last caller audio, for the idle timeout
 
+	// respMu serializes every call into a link's responder with the recycle's check
+	// for a quiet moment, so no response.create reaches a link being retired.
+	respMu sync.Mutex
+
+	linkMu  sync.Mutex
+	current *link
+	// linkChanged is closed and replaced when current changes.
+	linkChanged chan struct{}
+
+	// reconnects counts the dials made after the first one; only superviseModel
+	// uses it.
+	reconnects int
+
+	// callerSpeaking is set between speech_started and speech_stopped.
+	callerSpeaking atomic.Bool
+	// bargeIns counts interruptions, so the ending after an order can tell whether
+	// the caller spoke over the goodbye.
+	bargeIns atomic.Int64
+	// orderPlaced is set once submit_order stored an order.
+	orderPlaced atomic.Bool
+	// farewell receives a token when a spoken response completed after the order was
+	// placed: the goodbye.
+	farewell chan struct{}
+
+	// eventMu serializes event handling, because the readers of an old and a new
+	// link overlap for a moment during a recycle.
+	eventMu sync.Mutex
 	// speechStopped is when the model last detected the end of the caller's speech;
-	// zero once the reply's first audio was measured. Only modelLoop uses it.
+	// zero once the reply's first audio was measured. lastResponse is the response
+	// whose audio was forwarded last. Guarded by eventMu.
 	speechStopped time.Time
+	lastResponse  string
 
 	mu        sync.Mutex
-	cancelled map[string]bool // responses whose audio is dropped; bounded by pruneCancelled
+	cancelled map[string]bool // responses whose audio is dropped; bounded by markCancelled
 }
 
 type pendingCall struct {
+	link                                *link
 	responseID, callID, name, arguments string
 }
 
-func newConversation(s *Session, conn *realtime.Conn, f formats) (*conversation, error) {
+func newConversation(s *Session, f formats) (*conversation, error) {
 	toModel, err := audio.NewConverter(f.callerIn, f.modelIn)
 	if err != nil {
 		return nil, fmt.Errorf("caller audio: %w", err)
@@ -59,43 +97,73 @@ func newConversation(s *Session, conn *realtime.Conn, f formats) (*conversation,
 	if err != nil {
 		return nil, fmt.Errorf("model audio: %w", err)
 	}
+	player, _ := s.cfg.Caller.(Player)
 	return &conversation{
-		s: s, conn: conn, formats: f,
-		responder: realtime.NewResponder(conn.Send),
-		toModel:   toModel, fromModel: fromModel,
-		toolCalls: make(chan pendingCall, maxQueuedToolCalls),
-		out:       newOutQueue(defaultOutQueueBytes),
-		in:        newInQueue(defaultInQueueFrames),
-		cancelled: make(map[string]bool),
+		s: s, formats: f, player: player,
+		toModel: toModel, fromModel: fromModel,
+		toolCalls:   make(chan pendingCall, maxQueuedToolCalls),
+		out:         newOutQueue(outQueueBytes(f.callerOut)),
+		in:          newInQueue(defaultInQueueFrames),
+		linkChanged: make(chan struct{}),
+		farewell:    make(chan struct{}, 1),
+		cancelled:   make(map[string]bool),
 	}, nil
 }
 
-func (c *conversation) run(ctx context.Context) error {
-	if err := c.configure(ctx); err != nil {
-		return err
+func outQueueBytes(f audio.Format) int {
+	if n := f.FrameSize(time.Second) * outQueueSeconds; n > 0 {
+		return n
 	}
+	return defaultOutQueueBytes
+}
+
+// run runs the conversation's loops until one ends it. first is the outcome of a
+// dial made ahead of the call, if any; without one the model loop dials.
+func (c *conversation) run(ctx context.Context, first predialResult) error {
 	c.lastAudio.Store(c.s.cfg.Now().UnixNano())
-	loops := []func(context.Context) error{c.callerLoop, c.upstreamLoop, c.modelLoop, c.toolLoop, c.senderLoop}
-	if d := c.s.cfg.Model.Keepalive; d > 0 {
-		loops = append(loops, func(ctx context.Context) error { return c.conn.Keepalive(ctx, d) })
+	loops := []func(context.Context) error{
+		c.callerLoop, c.upstreamLoop, c.toolLoop, c.senderLoop,
+		func(ctx context.Context) error { return c.superviseModel(ctx, first) },
 	}
 	if d := c.s.cfg.Limits.IdleTimeout; d > 0 {
 		loops = append(loops, func(ctx context.Context) error { return c.idleLoop(ctx, d) })
 	}
+	if c.player != nil {
+		loops = append(loops, c.finishLoop)
+	}
 	return runGroup(ctx, loops...)
 }
 
-// configure sends the session configuration and asks for the greeting.
-func (c *conversation) configure(ctx context.Context) error {
-	sess := sessionConfig(c.s.cfg, c.formats)
-	if err := c.conn.Send(ctx, realtime.UpdateSession(sess)); err != nil {
-		return fmt.Errorf("configure model session: %w", err)
-	}
-	return c.requestResponse(ctx)
+// link returns the current model connection, nil before the first one is up.
+func (c *conversation) link() (*link, <-chan struct{}) {
+	c.linkMu.Lock()
+	defer c.linkMu.Unlock()
+	return c.current, c.linkChanged
 }
 
-func (c *conversation) requestResponse(ctx context.Context) error {
-	return c.responder.RequestResponse(ctx)
+// setLink makes l the current model connection. Callers hold respMu.
+func (c *conversation) setLink(l *link) {
+	c.linkMu.Lock()
+	defer c.linkMu.Unlock()
+	c.current = l
+	close(c.linkChanged)
+	c.linkChanged = make(chan struct{})
+}
+
+func (c *conversation) isCurrent(l *link) bool {
+	cur, _ := c.link()
+	return cur == l
+}
+
+// requestResponse requests a response from l through its sequencer, unless l stopped
+// being the current connection.
+func (c *conversation) requestResponse(ctx context.Context, l *link) error {
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
+	if !c.isCurrent(l) {
+		return nil
+	}
+	return l.responder.RequestResponse(ctx)
 }
 
 // callerLoop reads the caller until they hang up. Audio goes through a bounded queue
@@ -125,16 +193,43 @@ func (c *conversation) callerLoop(ctx context.Context) error {
 	}
 }
 
-// upstreamLoop sends queued caller audio to the model.
+// upstreamLoop sends queued caller audio to the current model connection. While the
+// connection is being replaced, audio waits in the bounded input queue; a frame whose
+// send failed is lost, because its connection is gone.
 func (c *conversation) upstreamLoop(ctx context.Context) error {
 	for {
 		frame, err := c.in.next(ctx)
 		if err != nil {
 			return err
 		}
-		if err := c.conn.SendAudio(ctx, frame); err != nil {
-			return fmt.Errorf("send audio to model: %w", err)
+		l, changed := c.link()
+		for l == nil {
+			if l, changed, err = c.awaitLink(ctx, changed); err != nil {
+				return err
+			}
 		}
+		if err := l.conn.SendAudio(ctx, frame); err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			// The link's reader sees the same failure and replaces the link, or ends
+			// the conversation.
+			c.s.tm.Dropped(monitor.DropOther).Inc()
+			if _, _, err := c.awaitLink(ctx, changed); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// awaitLink waits until the current link changes.
+func (c *conversation) awaitLink(ctx context.Context, changed <-chan struct{}) (*link, <-chan struct{}, error) {
+	select {
+	case <-changed:
+		l, next := c.link()
+		return l, next, nil
+	case <-ctx.Done():
+		return nil, nil, context.Cause(ctx)
 	}
 }
 
@@ -166,12 +261,25 @@ func (c *conversation) senderLoop(ctx context.Context) error {
 		}
 		switch item.kind {
 		case outAudio:
-			err = caller.SendAudio(ctx, item.data)
+			if c.player != nil {
+				err = c.player.PlayAudio(ctx, item.gen, item.item, item.data)
+			} else {
+				err = caller.SendAudio(ctx, item.data)
+			}
 			c.s.tm.FramesSent.Inc()
 		case outEnd:
-			err = caller.EndAudio(ctx)
+			if c.player != nil {
+				err = c.player.EndResponse(ctx, item.gen)
+			} else {
+				err = caller.EndAudio(ctx)
+			}
 		case outClear:
 			err = caller.ClearAudio(ctx)
+		case outMarker:
+			if item.notice != nil {
+				c.notify(ctx, *item.notice)
+			}
+			close(item.done)
 		}
 		if err != nil {
 			return fmt.Errorf("send audio to caller: %w", err)
@@ -179,46 +287,78 @@ func (c *conversation) senderLoop(ctx context.Context) error {
 	}
 }
 
-// modelLoop reads the model's events until the connection ends.
-func (c *conversation) modelLoop(ctx context.Context) error {
+// readLink reads l's events until the connection ends, and returns why it ended.
+func (c *conversation) readLink(ctx context.Context, l *link) error {
 	var pcm []byte
 	for {
-		ev, err := c.conn.Read(ctx)
+		ev, err := l.conn.Read(ctx)
+		if errors.Is(err, realtime.ErrMalformedEvent) {
+			c.s.log.Warn("model sent a malformed event; skipped", "err", err)
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
 			if realtime.CloseStatus(err) == websocket.StatusMessageTooBig {
 				// Tell the model why: the close frame carries 1009.
-				c.conn.Close()
+				l.conn.Close()
 			}
 			return &upstreamError{err}
 		}
-		if err := c.responder.Observe(ctx, &ev); err != nil {
+		l.observe(&ev)
+		c.respMu.Lock()
+		err = l.responder.Observe(ctx, &ev)
+		c.respMu.Unlock()
+		if err != nil {
 			return fmt.Errorf("request response: %w", err)
 		}
-		switch ev.Type {
-		case realtime.ServerResponseOutputAudioDelta:
-			c.measureReply()
-			pcm, err = c.forwardAudio(ev, pcm)
-		case realtime.ServerInputAudioBufferSpeechStopped:
-			c.speechStopped = c.s.cfg.Now()
-		case realtime.ServerResponseDone:
-			err = c.responseDone(ctx, ev)
-		case realtime.ServerInputAudioBufferSpeechStarted:
-			c.interrupted()
-		case realtime.ServerResponseOutputAudioTranscriptDone:
-			c.transcript(ctx, "assistant", ev.Transcript)
-		case realtime.ServerConversationItemInputAudioTranscriptionCompleted:
-			c.transcript(ctx, "caller", ev.Transcript)
-		case realtime.ServerResponseFunctionCallArgumentsDone:
-			err = c.queueToolCall(ctx, ev)
-		case realtime.ServerError:
-			err = c.modelError(ev)
+		c.eventMu.Lock()
+		if l.retired.Load() {
+			c.readRetired(ctx, ev)
+		} else {
+			pcm, err = c.handleEvent(ctx, l, ev, pcm)
 		}
+		c.eventMu.Unlock()
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// handleEvent acts on one event of the current link. pcm is a reused decode buffer.
+func (c *conversation) handleEvent(ctx context.Context, l *link, ev realtime.ServerEvent, pcm []byte) ([]byte, error) {
+	var err error
+	switch ev.Type {
+	case realtime.ServerResponseOutputAudioDelta:
+		c.measureReply()
+		pcm = c.forwardAudio(ev, pcm)
+	case realtime.ServerInputAudioBufferSpeechStarted:
+		c.callerSpeaking.Store(true)
+		err = c.interrupted(ctx, l)
+	case realtime.ServerInputAudioBufferSpeechStopped:
+		c.callerSpeaking.Store(false)
+		c.speechStopped = c.s.cfg.Now()
+	case realtime.ServerResponseDone:
+		err = c.responseDone(ctx, l, ev)
+	case realtime.ServerResponseOutputAudioTranscriptDone:
+		c.transcript(ctx, "assistant", ev.Transcript)
+	case realtime.ServerConversationItemInputAudioTranscriptionCompleted:
+		c.transcript(ctx, "caller", ev.Transcript)
+	case realtime.ServerResponseFunctionCallArgumentsDone:
+		err = c.queueToolCall(ctx, l, ev)
+	case realtime.ServerError:
+		err = c.modelError(l, ev)
+	}
+	return pcm, err
+}
+
+// readRetired handles an event of a link the conversation has moved away from. Only
+// the caller's transcripts are kept, because responses and tool calls belong to the
+// old connection.
+func (c *conversation) readRetired(ctx context.Context, ev realtime.ServerEvent) {
+	if ev.Type == realtime.ServerConversationItemInputAudioTranscriptionCompleted {
+		c.transcript(ctx, "caller", ev.Transcript)
 	}
 }
 
@@ -232,53 +372,77 @@ func (c *conversation) measureReply() {
 	c.speechStopped = time.Time{}
 }
 
-func (c *conversation) forwardAudio(ev realtime.ServerEvent, buf []byte) ([]byte, error) {
+// forwardAudio queues a delta's audio for the caller. Audio of a response the caller
+// interrupted is dropped and counted as late.
+func (c *conversation) forwardAudio(ev realtime.ServerEvent, buf []byte) []byte {
 	if c.isCancelled(ev.ResponseID) {
-		c.s.tm.Dropped(monitor.DropCancelledResponse).Inc()
-		return buf, nil
+		c.s.tm.Dropped(monitor.DropLateDelta).Inc()
+		return buf
 	}
 	raw, err := base64.StdEncoding.AppendDecode(buf[:0], []byte(ev.Delta))
 	if err != nil {
 		c.s.log.Warn("model sent audio that is not base64; dropped", "response_id", ev.ResponseID, "err", err)
-		return buf, nil
+		return buf
 	}
-	if c.out.pushAudio(c.fromModel.Convert(nil, raw)) {
+	c.lastResponse = ev.ResponseID
+	converted := c.fromModel.Convert(nil, raw)
+	var dropped bool
+	if c.player != nil {
+		dropped = c.out.pushItemAudio(converted, ev.ItemID, c.player.Generation())
+	} else {
+		dropped = c.out.pushAudio(converted)
+	}
+	if dropped {
 		c.s.tm.Dropped(monitor.DropQueueFull).Inc()
 	}
-	return raw, nil
+	return raw
 }
 
 // responseDone ends a response's audio, or discards it when the response was
 // cancelled, and lets the tool loop ask for the next response.
-func (c *conversation) responseDone(ctx context.Context, ev realtime.ServerEvent) error {
-	if ev.Response == nil {
+func (c *conversation) responseDone(ctx context.Context, l *link, ev realtime.ServerEvent) error {
+	resp := ev.Response
+	if resp == nil {
 		return nil
 	}
-	id := ev.Response.ID
-	if ev.Response.Status == "cancelled" || c.isCancelled(id) {
-		c.markCancelled(id)
-		c.out.clear()
-	} else {
-		c.out.pushEnd()
+	if err := resp.Err(); err != nil && realtime.IsFatal(err) {
+		return fmt.Errorf("response failed: %w", err)
 	}
+	id := resp.ID
+	spoke := false
 	calls := 0
-	for _, item := range ev.Response.Output {
-		if item.Type == "function_call" {
+	for _, item := range resp.Output {
+		switch item.Type {
+		case realtime.ItemFunctionCall:
 			calls++
+		case realtime.ItemMessage:
+			spoke = true
+		}
+	}
+	switch {
+	case c.isCancelled(id):
+		// The barge-in that cancelled it already dropped its audio.
+	case resp.Status == realtime.ResponseCancelled:
+		c.markCancelled(id)
+		c.stopPlayback()
+	default:
+		c.endResponseAudio()
+		if spoke && calls == 0 && resp.Status == realtime.ResponseCompleted && c.orderPlaced.Load() {
+			c.signalFarewell()
 		}
 	}
 	if c.turn.responseDone(id, calls) {
-		return c.requestResponse(ctx)
+		return c.requestResponse(ctx, l)
 	}
 	return nil
 }
 
-// interrupted drops assistant audio the caller has not heard once the caller starts
-// speaking; the model cancels its own response when its turn detection interrupts.
-func (c *conversation) interrupted() {
-	if _, active := c.responder.Active(); active || c.out.busy() {
-		c.out.clear()
+func (c *conversation) endResponseAudio() {
+	if c.player != nil {
+		c.out.pushResponseEnd(c.player.Generation())
+		return
 	}
+	c.out.pushEnd()
 }
 
 func (c *conversation) transcript(ctx context.Context, role, text string) {
@@ -287,22 +451,25 @@ func (c *conversation) transcript(ctx context.Context, role, text string) {
 	}
 	turn := Turn{Role: role, Text: text, At: c.s.cfg.Now()}
 	c.s.record.addTurn(turn)
-	if err := c.s.cfg.Caller.Notify(ctx, Notice{Kind: NoticeTranscript, Turn: turn}); err != nil {
-		c.s.log.Debug("send transcript", "err", err)
-	}
+	c.notify(ctx, Notice{Kind: NoticeTranscript, Turn: turn})
 }
 
-func (c *conversation) modelError(ev realtime.ServerEvent) error {
+// modelError logs and counts an error event, naming the client event that caused it
+// when the event carries its id. Only a fatal error (key, quota, billing) ends the
+// conversation.
+func (c *conversation) modelError(l *link, ev realtime.ServerEvent) error {
 	err := ev.Err()
 	if realtime.IsFatal(err) {
 		c.s.cfg.Metrics.UpstreamFailure(monitor.UpstreamServerError)
 		return fmt.Errorf("model: %w", err)
 	}
 	var rerr *realtime.Error
-	if errors.As(err, &rerr) {
-		c.s.cfg.Metrics.ModelError(cmp.Or(rerr.Code, rerr.Type))
-		c.s.log.Warn("model rejected an event", "code", rerr.Code, "event_id", rerr.EventID, "message", rerr.Message)
+	if !errors.As(err, &rerr) {
+		return nil
 	}
+	c.s.cfg.Metrics.ModelError(cmp.Or(rerr.Code, rerr.Type))
+	cause, _ := l.sentType(rerr.EventID)
+	c.s.log.Warn("model rejected an event", "code", rerr.Code, "event_id", rerr.EventID, "event_type", cause, "message", rerr.Message)
 	return nil
 }
 
@@ -315,6 +482,9 @@ func (c *conversation) isCancelled(responseID string) bool {
 // markCancelled remembers a cancelled response so its late deltas are dropped. Only
 // the most recent few matter, so the set is reset when it grows.
 func (c *conversation) markCancelled(responseID string) {
+	if responseID == "" {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.cancelled) >= 16 {

@@ -16,11 +16,22 @@ const (
 	outAudio outKind = iota + 1
 	outEnd
 	outClear
+	// outMarker closes its done channel when the sender reaches it, so a waiter
+	// knows that everything queued before it went to the caller.
+	outMarker
 )
 
 type outItem struct {
 	kind outKind
 	data []byte
+	// item and gen tag audio for a Player: the assistant item it belongs to and
+	// the playback generation it was queued under. gen also tags outEnd.
+	item string
+	gen  uint64
+	// done is closed by the sender when it reaches an outMarker, after sending
+	// notice, if set, to the caller.
+	done   chan struct{}
+	notice *Notice
 }
 
 // outQueue is the bounded queue between the model's reader and the caller's writer.
@@ -72,15 +83,51 @@ func (q *outQueue) pushAudio(b []byte) (dropped bool) {
 	return len(b) > 0 && q.push(outItem{kind: outAudio, data: b})
 }
 
-func (q *outQueue) pushEnd() { q.push(outItem{kind: outEnd}) }
+// pushItemAudio queues audio of an assistant item under a playback generation.
+func (q *outQueue) pushItemAudio(b []byte, item string, gen uint64) (dropped bool) {
+	return len(b) > 0 && q.push(outItem{kind: outAudio, data: b, item: item, gen: gen})
+}
 
-// clear drops queued audio and asks the caller to drop what it has buffered.
-func (q *outQueue) clear() {
+func (q *outQueue) pushEnd() { q.pushResponseEnd(0) }
+
+// pushResponseEnd queues the end of a response's audio under a playback generation.
+func (q *outQueue) pushResponseEnd(gen uint64) { q.push(outItem{kind: outEnd, gen: gen}) }
+
+// pushMarker queues a marker whose channel the sender closes when it reaches it.
+func (q *outQueue) pushMarker() <-chan struct{} {
+	done := make(chan struct{})
+	q.push(outItem{kind: outMarker, done: done})
+	return done
+}
+
+// pushNotice queues a notice that the sender passes to the caller after the audio
+// queued before it, and returns a channel closed once it was sent.
+func (q *outQueue) pushNotice(n Notice) <-chan struct{} {
+	done := make(chan struct{})
+	q.push(outItem{kind: outMarker, done: done, notice: &n})
+	return done
+}
+
+// clear drops queued audio and asks the caller to drop what it has buffered. It
+// returns the number of audio chunks dropped. Markers stay queued, so their waiters
+// still learn when the sender passes them.
+func (q *outQueue) clear() (dropped int) {
 	q.mu.Lock()
-	q.items = q.items[:0]
+	kept := q.items[:0]
+	for _, it := range q.items {
+		switch it.kind {
+		case outAudio:
+			dropped++
+		case outMarker:
+			kept = append(kept, it)
+		}
+	}
+	clear(q.items[len(kept):])
+	q.items = kept
 	q.bytes = 0
 	q.mu.Unlock()
 	q.push(outItem{kind: outClear})
+	return dropped
 }
 
 // busy reports whether audio is queued.

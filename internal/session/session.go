@@ -1,8 +1,12 @@
 // Package session provides one conversation between a caller and the speech model:
 // it pumps audio both ways with format conversion, runs the model's tool calls against
-// the cart and order stores, and records the turns. It also provides the Registry of
-// live conversations that shutdown drains. It does not speak any caller protocol; the
-// twilio and browser packages adapt their sockets to Caller.
+// the cart and order stores, and records the turns. For phone callers it also handles
+// barge-in with truncation at the heard position, reconnects a dropped model
+// connection, and replaces a connection before the provider's maximum session
+// duration. It also provides the Registry of live conversations that shutdown drains,
+// the process-wide Breaker of model dials, and pre-dials for phone calls. It does not
+// speak any caller protocol; the twilio and browser packages adapt their sockets to
+// Caller and Player.
 package session
 
 import (
@@ -29,6 +33,7 @@ var ErrHangup = errors.New("caller hung up")
 // Ending reasons reported in logs, records and metrics.
 const (
 	EndHangup      = "hangup"
+	EndCompleted   = "completed"
 	EndShutdown    = "shutdown"
 	EndUpstream    = "upstream_closed"
 	EndIdle        = "idle_timeout"
@@ -68,6 +73,16 @@ type Model struct {
 	TranscriptionModel string
 	// Keepalive is the ping interval on the model connection; zero disables pings.
 	Keepalive time.Duration
+	// Breaker, when set, is the process-wide circuit breaker that every dial of every
+	// conversation passes; nil dials without one.
+	Breaker *Breaker
+	// Reconnect is the policy for replacing a phone call's dropped model connection.
+	// Zero fields take the defaults of ReconnectPolicy.
+	Reconnect ReconnectPolicy
+	// RecycleAfter is the age at which a conversation replaces its model connection
+	// between responses, before the provider's maximum session duration ends it.
+	// Zero means DefaultRecycleAfter; a negative value turns recycling off.
+	RecycleAfter time.Duration
 }
 
 // Config is what one conversation needs. Everything is passed in; nothing is global.
@@ -89,6 +104,9 @@ type Config struct {
 	OnStart func(id string)
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// predials holds the connections dialed ahead of phone calls; nil has none.
+	predials *predialCache
 }
 
 // Session is one conversation. Create it with New and run it with Run once.
@@ -164,7 +182,7 @@ func (s *Session) Run(ctx context.Context) (err error) {
 	err = s.run(ctx)
 	reason = endReason(ctx, err)
 	switch reason {
-	case EndHangup, EndIdle, EndMaxDuration:
+	case EndHangup, EndCompleted, EndIdle, EndMaxDuration:
 		return nil
 	case EndShutdown:
 		return ErrShutdown
@@ -188,6 +206,8 @@ func endReason(ctx context.Context, err error) string {
 		return EndMaxDuration
 	case errors.Is(err, ErrIdle):
 		return EndIdle
+	case errors.Is(err, ErrCompleted):
+		return EndCompleted
 	case err == nil, errors.Is(err, ErrHangup):
 		return EndHangup
 	case errors.Is(err, realtime.ErrClosed), errors.As(err, new(*upstreamError)):
@@ -203,26 +223,13 @@ func (s *Session) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-
-	dialCtx, cancelDial := context.WithTimeout(ctx, 15*time.Second)
-	conn, err := s.cfg.Model.Dial(dialCtx)
-	cancelDial()
-	s.cfg.Metrics.UpstreamDial(err)
+	c, err := newConversation(s, formats)
 	if err != nil {
-		s.cfg.Metrics.UpstreamFailure(dialFailure(err))
-		s.notifyError(ctx, "model_unavailable", "The assistant is not available right now. Please try again shortly.")
-		return &upstreamError{fmt.Errorf("dial: %w", err)}
-	}
-	c, err := newConversation(s, conn, formats)
-	if err != nil {
-		conn.CloseNow()
 		return err
 	}
-	// The connection is dropped without a close handshake: the handshake could hold
-	// an ended conversation for seconds on a stalled peer, and the loops' cancelled
-	// reads have already ended the connection on the library's side.
-	defer conn.CloseNow()
-	return c.run(ctx)
+	// A connection dialed when the call's webhook arrived lets the greeting start at
+	// once; without one, the conversation dials while it already reads the caller.
+	return c.run(ctx, s.cfg.predials.take(ctx, s.cfg.CallSID, formats))
 }
 
 // upstreamError is a failure to read from the model connection: the provider or the
@@ -239,12 +246,6 @@ func dialFailure(err error) string {
 		return monitor.UpstreamRejected
 	}
 	return monitor.UpstreamDial
-}
-
-func (s *Session) notifyError(ctx context.Context, code, message string) {
-	if err := s.cfg.Caller.Notify(ctx, Notice{Kind: NoticeError, Code: code, Message: message}); err != nil {
-		s.log.Debug("send error notice", "err", err)
-	}
 }
 
 // formats are the audio formats on both legs and the conversions between them.

@@ -23,6 +23,14 @@ type Starter struct {
 	Metrics  *monitor.Metrics
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// MaxPredials bounds the model connections dialed ahead of phone calls. Default
+	// DefaultMaxPredials.
+	MaxPredials int
+	// PredialTimeout closes a pre-dialed connection whose media stream has not
+	// arrived within it. Default DefaultPredialTimeout.
+	PredialTimeout time.Duration
+
+	predials predialCache
 }
 
 // Params describe one conversation's caller.
@@ -42,6 +50,46 @@ func (s *Starter) Run(ctx context.Context, p Params) error {
 		Transport: p.Transport, RestaurantID: s.Catalog.Restaurant.ID, CallSID: p.CallSID,
 		Caller: p.Caller, Model: s.Model, Catalog: s.Catalog, Tools: s.Tools,
 		Registry: s.Registry, Limits: s.Limits, Metrics: s.Metrics, Logger: s.Logger, Now: s.Now,
+		predials: &s.predials,
 	})
 	return sess.Run(ctx)
+}
+
+// Predial starts dialing the model for an incoming phone call, so that its greeting
+// can start as soon as the media stream for callSID arrives: the connection is
+// configured and has asked for the greeting by then. Call it from the incoming-call
+// webhook. It does nothing, and returns false, unless ServePredials is running, or
+// when a dial for callSID is already held or MaxPredials dials are. A connection
+// whose stream does not arrive within PredialTimeout is closed.
+func (s *Starter) Predial(callSID string) bool {
+	max := s.MaxPredials
+	if max <= 0 {
+		max = DefaultMaxPredials
+	}
+	timeout := s.PredialTimeout
+	if timeout <= 0 {
+		timeout = DefaultPredialTimeout
+	}
+	cfg := Config{Model: s.Model, Catalog: s.Catalog, Metrics: s.Metrics, Logger: s.Logger}
+	return s.predials.start(callSID, max, timeout, cfg)
+}
+
+// ServePredials runs until ctx ends and owns the goroutines of the dials Predial
+// starts. When it returns, every pre-dialed connection not taken by a call is closed.
+// Run it once, beside the servers, and end it after the conversations have ended.
+func (s *Starter) ServePredials(ctx context.Context) error {
+	return s.predials.serve(ctx)
+}
+
+// ServingPredials reports whether ServePredials is running, so Predial can start
+// dials.
+func (s *Starter) ServingPredials() bool {
+	return s.predials.serving()
+}
+
+// Predials returns the number of pre-dialed connections held for calls whose stream
+// has not arrived, and the number of pre-dials turned away because MaxPredials were
+// held.
+func (s *Starter) Predials() (held, rejected int) {
+	return s.predials.size()
 }

@@ -11,9 +11,10 @@ import (
 	"github.com/voiceorder/voiceorder/internal/tools"
 )
 
-// queueToolCall hands a function call to the tool loop without blocking the reader.
-func (c *conversation) queueToolCall(ctx context.Context, ev realtime.ServerEvent) error {
-	call := pendingCall{responseID: ev.ResponseID, callID: ev.CallID, name: ev.Name, arguments: ev.Arguments}
+// queueToolCall hands a function call of link l to the tool loop without blocking
+// the reader.
+func (c *conversation) queueToolCall(ctx context.Context, l *link, ev realtime.ServerEvent) error {
+	call := pendingCall{link: l, responseID: ev.ResponseID, callID: ev.CallID, name: ev.Name, arguments: ev.Arguments}
 	c.turn.callQueued(call.responseID)
 	select {
 	case c.toolCalls <- call:
@@ -65,6 +66,7 @@ func (c *conversation) runTool(ctx context.Context, call pendingCall) error {
 		c.notify(ctx, Notice{Kind: NoticeCart, Cart: outcome.Cart})
 	}
 	if outcome.Order != nil {
+		c.orderPlaced.Store(true)
 		cfg.Metrics.OrderStored()
 		c.s.record.setOrder(outcome.Order)
 		c.s.log.Info("order placed", "order_id", outcome.Order.ID, "order_number", outcome.Order.Number, "total", outcome.Order.Total)
@@ -74,14 +76,34 @@ func (c *conversation) runTool(ctx context.Context, call pendingCall) error {
 }
 
 // finishToolCall sends a tool's output and, once every call of the response has its
-// output and the response is done, asks for the next response. The model gets a
-// response also after a failed tool, so it can tell the caller.
+// output and the response is done, requests the next response through the link's
+// sequencer. The model gets a response also after a failed tool, so it can tell the
+// caller. The output of a call made on a connection that has since been replaced is
+// dropped: the new connection does not know the call, and its summary carries the cart.
+//
+// The call is counted done before its output is sent, and both happen under respMu:
+// a response.done that the model sends once it has the output then completes the
+// turn in the reader, and the reader's response.create waits for respMu, so it never
+// overtakes the output.
 func (c *conversation) finishToolCall(ctx context.Context, call pendingCall, output string) error {
-	if err := c.conn.Send(ctx, realtime.FunctionCallOutput(call.callID, output)); err != nil {
-		return fmt.Errorf("send tool output: %w", err)
+	c.respMu.Lock()
+	defer c.respMu.Unlock()
+	complete := c.turn.callDone(call.responseID)
+	if !c.isCurrent(call.link) {
+		c.s.log.Debug("dropped the output of a tool called on a replaced model connection", "tool", call.name)
+		return nil
 	}
-	if c.turn.callDone(call.responseID) {
-		return c.requestResponse(ctx)
+	if err := call.link.send(ctx, realtime.FunctionCallOutput(call.callID, output)); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("send tool output: %w", err)
+		}
+		// The link's reader sees the broken connection and replaces it or ends the
+		// conversation; the summary of the next connection carries the cart.
+		c.s.log.Warn("tool output lost with its model connection", "tool", call.name, "err", err)
+		return nil
+	}
+	if complete {
+		return call.link.responder.RequestResponse(ctx)
 	}
 	return nil
 }
@@ -159,6 +181,20 @@ func (t *toolTurn) responseDone(responseID string, calls int) bool {
 	st := t.state(responseID)
 	st.expected = max(calls, st.queued)
 	return t.completeLocked(responseID, st)
+}
+
+// open reports whether any response has tool calls without outputs.
+func (t *toolTurn) open() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.turns) > 0
+}
+
+// reset drops every open turn, when the connection they belong to is replaced.
+func (t *toolTurn) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.turns)
 }
 
 func (t *toolTurn) completeLocked(responseID string, st *turnState) bool {

@@ -1,7 +1,8 @@
 // Package twilio provides the Twilio side of a phone call: the Media Streams WebSocket
-// protocol (events, 20 ms μ-law framing, marks and clear), the TwiML answer to the
-// incoming-call webhook, and X-Twilio-Signature validation. It does not dial Twilio's
-// REST API.
+// protocol (events, 20 ms μ-law framing, marks and clear), playback tracking through
+// marks with paced output, the TwiML answer to the incoming-call webhook,
+// X-Twilio-Signature validation, and a spoken apology synthesized with espeak-ng. It
+// does not dial Twilio's REST API, so it ends a call by closing its media stream.
 package twilio
 
 import "encoding/json"

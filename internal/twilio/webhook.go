@@ -27,8 +27,13 @@ type Webhook struct {
 	RestaurantID string
 	// Busy, when set and true, makes the webhook answer that the line is busy instead
 	// of connecting the call.
-	Busy   func() bool
-	Logger *slog.Logger
+	Busy func() bool
+	// Incoming, when set, is called with the CallSid of every call the webhook
+	// connects, before the TwiML is written. session.Starter.Predial starts dialing
+	// the model there, so the greeting is ready when the media stream arrives. It must
+	// not block.
+	Incoming func(callSID string)
+	Logger   *slog.Logger
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +62,11 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(BusyTwiML("Sorry, all our lines are busy right now. Please call again in a few minutes."))
 		return
 	}
-	h.Logger.Info("incoming call", "call_sid", r.PostForm.Get("CallSid"))
+	callSID := r.PostForm.Get("CallSid")
+	h.Logger.Info("incoming call", "call_sid", callSID)
+	if h.Incoming != nil && callSID != "" {
+		h.Incoming(callSID)
+	}
 	w.Write(ConnectTwiML(streamURL(base, h.StreamPath), map[string]string{"restaurant": h.RestaurantID}))
 }
 
