@@ -68,6 +68,8 @@ type App struct {
 	engineLn net.Listener
 	ln       net.Listener
 	server   *http.Server
+	starter  *session.Starter
+	apology  *twilio.Apology
 	adminLn  net.Listener // nil when the admin listener is off
 	admin    *http.Server
 	metrics  *monitor.Metrics
@@ -125,6 +127,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err != nil {
 		return nil, err
 	}
+	a.apology = &twilio.Apology{}
+	if err := a.apology.Prepare(ctx); err != nil {
+		log.Warn("phone callers will hear no apology when the model is unavailable", "err", err)
+	}
 	starter := &session.Starter{
 		Catalog:  a.catalog,
 		Tools:    tools.NewExecutor(tools.Env{Catalog: a.catalog, Carts: a.carts, Orders: a.orders, Logger: log}),
@@ -134,6 +140,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 		Metrics:  a.metrics,
 		Logger:   log,
 	}
+	a.starter = starter
 
 	a.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -175,8 +182,12 @@ func (a *App) routes(starter *session.Starter, reg prometheus.Gatherer) http.Han
 		Webhook: &twilio.Webhook{
 			AuthToken: a.cfg.TwilioAuthToken.Reveal(), PublicURL: a.cfg.PublicURL,
 			StreamPath: "/voice/stream", RestaurantID: rid, Busy: a.busy("twilio"), Logger: a.log,
+			// Dials only while starter.ServePredials runs.
+			Incoming: func(callSID string) { starter.Predial(callSID) },
 		},
-		TwilioVoice:  &twilio.StreamHandler{Starter: starter, Logger: a.log},
+		TwilioVoice: &twilio.StreamHandler{
+			Starter: starter, Metrics: a.metrics, Apology: a.apology, Logger: a.log,
+		},
 		BrowserVoice: &browser.Handler{Starter: starter, RestaurantID: rid, Busy: a.busy("browser"), Logger: a.log},
 		Metrics:      monitor.Handler(reg),
 		Monitor:      a.sampler.Status,
@@ -257,6 +268,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return a.carts.ExpireLoop(gctx, cartExpiryEvery) })
 	g.Go(func() error { return a.sampler.Run(gctx) })
+	g.Go(func() error { return a.starter.ServePredials(gctx) })
 	if a.admin != nil {
 		g.Go(func() error {
 			if err := a.admin.Serve(a.adminLn); !errors.Is(err, http.ErrServerClosed) {

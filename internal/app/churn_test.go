@@ -156,6 +156,9 @@ func TestChurnReturnsToBaseline(t *testing.T) {
 	model := realtimetest.NewServer(t, churnModel(&dropMidResponse))
 	cfg := gatewayConfig(t, model.URL())
 	cfg.MaxSessions = 1000
+	// The dial-failure phase opens the upstream breaker; a short cool-down lets the
+	// next phase dial again at once.
+	cfg.UpstreamCoolDown = time.Millisecond
 	g := startGatewayLogger(t, cfg, quietLogger(t))
 
 	run := func(n int) {

@@ -175,9 +175,9 @@ func TestAbortedWebhookLeavesNothing(t *testing.T) {
 		}
 		conn.Close() // the caller goes away mid-body
 	}
-	// A complete request afterwards proves the server is healthy and has read the
-	// aborted ones to their end.
-	resp, err := http.PostForm(g.URL()+"/voice/incoming", map[string][]string{"CallSid": {"CA2"}})
+	// A complete request afterwards proves the server is healthy. It is not a webhook:
+	// a webhook pre-dials the model, which holds a connection open for a while.
+	resp, err := http.Get(g.URL() + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,12 +31,18 @@ func (a *App) buildModel() (session.Model, error) {
 	}}
 	a.provider = client
 	url := cfg.RealtimeURL
-	model := session.Model{Keepalive: modelKeepalive, PCMRates: []int{realtime.PCMRate}, Voice: cfg.Voice}
+	model := session.Model{
+		Keepalive: modelKeepalive, PCMRates: []int{realtime.PCMRate}, Voice: cfg.Voice,
+		// One breaker for the whole process: a provider that rejects every dial is
+		// left alone for the cool-down instead of being hit by every new call.
+		Breaker: session.NewBreaker(session.BreakerConfig{CoolDown: cfg.UpstreamCoolDown}),
+	}
 
 	switch {
 	case cfg.FakeUpstream:
-		a.engine = echomodel.New(echomodel.Config{Logger: a.log.With("component", "echomodel")})
+		a.engine = echomodel.New(echomodel.Config{Logger: a.log.With("component", "echomodel"), MaxConnections: cfg.MaxSessions})
 		model.PCMRates = []int{8000, 16000, 24000}
+		model.RecycleAfter = -1 // in-process models have no session time limit
 	case cfg.UsesOpenAI():
 		if url == "" {
 			url = realtime.DefaultURL
@@ -55,6 +61,7 @@ func (a *App) buildModel() (session.Model, error) {
 		}
 		a.engine = engine
 		model.PCMRates = []int{16000, 24000}
+		model.RecycleAfter = -1
 	}
 
 	if a.engine != nil {

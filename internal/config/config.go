@@ -87,6 +87,10 @@ type Config struct {
 	// VOICEORDER_ALERT_MARGIN, default 0.5 (50 %).
 	AlertMargin float64
 
+	// UpstreamCoolDown is how long the gateway stops dialing the model after repeated
+	// dial failures across calls. VOICEORDER_UPSTREAM_COOLDOWN, default 30s.
+	UpstreamCoolDown time.Duration
+
 	// FakeUpstream replaces the speech model with a built-in echo model, so a soak
 	// measures the gateway itself. VOICEORDER_FAKE_UPSTREAM, default false.
 	FakeUpstream bool
@@ -117,20 +121,21 @@ func (s Secret) Reveal() string { return string(s) }
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./data",
-		RealtimeModel:   "gpt-realtime",
-		CartTTL:         30 * time.Minute,
-		MaxCarts:        10000,
-		MaxSessions:     200,
-		IdleTimeout:     60 * time.Second,
-		MaxCallDuration: 30 * time.Minute,
-		ShutdownGrace:   30 * time.Second,
-		AdminAddr:       "127.0.0.1:8081",
-		MonitorInterval: 5 * time.Second,
-		AlertMargin:     0.5,
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "text",
+		Addr:             "127.0.0.1:8080",
+		DataDir:          "./data",
+		RealtimeModel:    "gpt-realtime",
+		CartTTL:          30 * time.Minute,
+		MaxCarts:         10000,
+		MaxSessions:      200,
+		IdleTimeout:      60 * time.Second,
+		MaxCallDuration:  30 * time.Minute,
+		ShutdownGrace:    30 * time.Second,
+		AdminAddr:        "127.0.0.1:8081",
+		MonitorInterval:  5 * time.Second,
+		AlertMargin:      0.5,
+		UpstreamCoolDown: 30 * time.Second,
+		LogLevel:         slog.LevelInfo,
+		LogFormat:        "text",
 	}
 }
 
@@ -211,6 +216,7 @@ func (c *Config) fromEnv(env Lookup, errs *[]error) {
 	duration("VOICEORDER_SHUTDOWN_DELAY", &c.ShutdownDelay)
 	duration("VOICEORDER_SHUTDOWN_GRACE", &c.ShutdownGrace)
 	duration("VOICEORDER_MONITOR_INTERVAL", &c.MonitorInterval)
+	duration("VOICEORDER_UPSTREAM_COOLDOWN", &c.UpstreamCoolDown)
 	if v, ok := env("VOICEORDER_ALERT_MARGIN"); ok {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if err != nil {
@@ -253,6 +259,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.AlertWebhook, "alert-webhook", c.AlertWebhook, "`URL` that receives leak alerts as JSON (VOICEORDER_ALERT_WEBHOOK)")
 	fs.DurationVar(&c.MonitorInterval, "monitor-interval", c.MonitorInterval, "runtime sampling `period` (VOICEORDER_MONITOR_INTERVAL)")
 	fs.Float64Var(&c.AlertMargin, "alert-margin", c.AlertMargin, "growth over the baseline, as a `fraction`, that raises an alert (VOICEORDER_ALERT_MARGIN)")
+	fs.DurationVar(&c.UpstreamCoolDown, "upstream-cooldown", c.UpstreamCoolDown, "`duration` without model dials after repeated dial failures (VOICEORDER_UPSTREAM_COOLDOWN)")
 	fs.BoolVar(&c.FakeUpstream, "fake-upstream", c.FakeUpstream, "use a built-in echo model instead of the speech model, to measure the gateway (VOICEORDER_FAKE_UPSTREAM)")
 	fs.TextVar(&c.LogLevel, "log-level", c.LogLevel, "log `level`: debug, info, warn or error (VOICEORDER_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log `format`: text or json (VOICEORDER_LOG_FORMAT)")
@@ -319,6 +326,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MonitorInterval < 100*time.Millisecond || c.MonitorInterval > 10*time.Minute {
 		bad("VOICEORDER_MONITOR_INTERVAL: %s is out of range; use a duration between 100ms and 10m", c.MonitorInterval)
+	}
+	if c.UpstreamCoolDown < time.Millisecond || c.UpstreamCoolDown > time.Hour {
+		bad("VOICEORDER_UPSTREAM_COOLDOWN: %s is out of range; use a duration between 1ms and 1h", c.UpstreamCoolDown)
 	}
 	if c.AlertMargin <= 0 || c.AlertMargin > 100 {
 		bad("VOICEORDER_ALERT_MARGIN: %v is out of range; use a fraction above 0 such as 0.5 for 50 %%", c.AlertMargin)

@@ -13,9 +13,11 @@ const (
 	EndError        = "error"
 	EndPanic        = "panic"
 	EndBusyRejected = "busy_rejected"
+	// EndCompleted is a phone call the gateway ended after the goodbye played.
+	EndCompleted = "completed"
 )
 
-var endReasons = []string{EndHangup, EndShutdown, EndUpstream, EndIdleTimeout, EndMaxDuration, EndError, EndPanic, EndBusyRejected, otherLabel}
+var endReasons = []string{EndHangup, EndCompleted, EndShutdown, EndUpstream, EndIdleTimeout, EndMaxDuration, EndError, EndPanic, EndBusyRejected, otherLabel}
 
 // DropReason is the cause of a dropped audio frame: the reason label of
 // audio_frames_dropped_total.
