@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/voiceorder/voiceorder/internal/realtime"
 )
 
 // Path is where Handler serves the WebSocket upgrade, the path of the hosted
@@ -146,39 +148,10 @@ func (s *Server) Connections() int {
 // their goroutines. It closes ln. It returns nil after a shutdown caused by
 // ctx, and the error otherwise.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	serveErr := make(chan error, 1)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		serveErr <- hs.Serve(ln)
-	}()
-
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	}
-	shutdownCtx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), shutdownTimeout,
-		errors.New("echo model HTTP shutdown timed out"))
-	defer cancel()
-	// Shutdown stops the listener but neither closes nor waits for hijacked
-	// WebSocket connections, so Close does both.
-	if shutdownErr := hs.Shutdown(shutdownCtx); shutdownErr != nil {
-		s.log.Warn("echo model HTTP shutdown", "err", shutdownErr)
-	}
-	s.Close()
-	wg.Wait()
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve echo model: %w", err)
-	}
-	return nil
+	return realtime.Serve(ctx, ln, realtime.ServerOptions{
+		Name: "echo model", Handler: s.Handler(), BaseContext: s.ctx, Close: s.Close,
+		ShutdownTimeout: shutdownTimeout, Logger: s.log,
+	})
 }
 
 // Close ends every connection and waits until their goroutines have exited.

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/voiceorder/voiceorder/internal/menu"
+	"github.com/voiceorder/voiceorder/internal/realtime"
 )
 
 // Server defaults.
@@ -209,38 +210,10 @@ func (s *Server) Sessions() int {
 // accepting, closes every connection with status 1001 and waits for their
 // goroutines. It returns nil after a shutdown caused by ctx.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	serveErr := make(chan error, 1)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		serveErr <- hs.Serve(ln)
-	}()
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-	}
-	shutdownCtx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), shutdownTimeout,
-		errors.New("local model HTTP shutdown timed out"))
-	defer cancel()
-	// Shutdown stops the listener but neither closes nor waits for hijacked
-	// WebSocket connections, so Close does that.
-	if shutdownErr := hs.Shutdown(shutdownCtx); shutdownErr != nil {
-		s.log.Warn("local model HTTP shutdown", "err", shutdownErr)
-	}
-	s.Close()
-	wg.Wait()
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve local model: %w", err)
-	}
-	return nil
+	return realtime.Serve(ctx, ln, realtime.ServerOptions{
+		Name: "local model", Handler: s.Handler(), BaseContext: s.ctx, Close: s.Close,
+		ShutdownTimeout: shutdownTimeout, Logger: s.log,
+	})
 }
 
 // Close ends every connection with status 1001 and waits until their goroutines
