@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,6 +81,11 @@ func Parse(source string, data []byte) (*Catalog, error) {
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		v.wholeNumbers(&root, "")
 	}
+	// A fractional number was decoded truncated; checking the catalog built from it
+	// would add problems that are not in the file.
+	if len(v.problems) > 0 {
+		return nil, &ValidationError{Source: source, Problems: v.problems}
+	}
 	v.catalog(&c)
 	if len(v.problems) > 0 {
 		return nil, &ValidationError{Source: source, Problems: v.problems}
@@ -145,8 +153,8 @@ func (v *validator) unique(path string, seen map[string]string, id string) {
 // fractional value such as "price: 3.50" to 3 without an error, so wholeNumbers
 // rejects fractions under these keys before they turn into wrong prices.
 var integerKeys = map[string]string{
-	"price":       "must be a whole number of cents (write 350 for 3.50)",
-	"price_delta": "must be a whole number of cents (write 50 for 0.50)",
+	"price":       "must be a whole number of cents",
+	"price_delta": "must be a whole number of cents",
 	"min":         "must be a whole number",
 	"max":         "must be a whole number",
 }
@@ -172,12 +180,24 @@ func (v *validator) wholeNumbers(n *yaml.Node, path string) {
 				p = path + "." + key.Value
 			}
 			if msg, ok := integerKeys[key.Value]; ok && value.Kind == yaml.ScalarNode && value.ShortTag() == "!!float" {
-				v.add(p, "%s (got %s)", msg, value.Value)
+				v.add(p, "%s (got %s)%s", msg, value.Value, centsHint(key.Value, value.Value))
 				continue
 			}
 			v.wholeNumbers(value, p)
 		}
 	}
+}
+
+// centsHint suggests the whole number of cents for a price written in currency units.
+func centsHint(key, value string) string {
+	if key != "price" && key != "price_delta" {
+		return ""
+	}
+	f, err := strconv.ParseFloat(value, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return ""
+	}
+	return fmt.Sprintf("; write %d for %s", int64(math.Round(f*100)), value)
 }
 
 func (v *validator) catalog(c *Catalog) {
@@ -320,7 +340,7 @@ func (v *validator) item(p string, it *Item, categories, groups map[string]strin
 	for i, g := range it.ModifierGroups {
 		gp := fmt.Sprintf("%s.modifier_groups[%d]", p, i)
 		if _, ok := groups[g]; !ok {
-			v.add(gp, "unknown modifier group %q", g)
+			v.add(gp, "unknown modifier group %q; the menu's groups are %s", g, strings.Join(slices.Sorted(maps.Keys(groups)), ", "))
 		}
 		if seen[g] {
 			v.add(gp, "modifier group %q is listed twice", g)
