@@ -1,7 +1,6 @@
 package echomodel
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -107,10 +106,11 @@ type Server struct {
 	handlers sync.WaitGroup
 	ids      atomic.Int64 // connection counter, for ids
 
+	conns realtime.HijackedConns // force-closed by Close
+
 	mu      sync.Mutex
 	closing bool
-	conns   map[net.Conn]struct{} // hijacked connections, force-closed by Close
-	active  int                   // connection handlers running
+	active  int // connection handlers running
 }
 
 // New returns a server. It starts no goroutine.
@@ -122,7 +122,6 @@ func New(cfg Config) *Server {
 		log:    cfg.Logger,
 		ctx:    ctx,
 		cancel: cancel,
-		conns:  make(map[net.Conn]struct{}),
 	}
 }
 
@@ -162,6 +161,7 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
+	s.conns.Stop()
 	s.cancel()
 
 	done := make(chan struct{})
@@ -181,11 +181,7 @@ func (s *Server) Close() {
 		return
 	case <-timer.C:
 	}
-	s.mu.Lock()
-	for conn := range s.conns {
-		conn.Close() // ends a close handshake the peer does not answer
-	}
-	s.mu.Unlock()
+	s.conns.CloseAll() // ends close handshakes the peers do not complete
 }
 
 // admit counts a new connection handler unless the server is closing or
@@ -218,59 +214,15 @@ func (s *Server) serveRealtime(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.release()
 
-	tracked := &trackingWriter{ResponseWriter: w, server: s}
+	tracked, forget := s.conns.Wrap(w)
 	ws, err := websocket.Accept(tracked, r, &websocket.AcceptOptions{Subprotocols: []string{"realtime"}})
 	if err != nil {
 		s.log.Debug("echo model upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
-	defer s.untrack(tracked.conn)
+	defer forget()
 	defer ws.CloseNow()
 
 	c := newConn(s, ws, s.ids.Add(1))
 	c.run(s.ctx)
-}
-
-// track records a hijacked connection so that Close can close it. It
-// returns false when the server is already closing.
-func (s *Server) track(conn net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.conns[conn] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(conn net.Conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, conn)
-}
-
-// trackingWriter hands the hijacked connection to the server, so that Close
-// can end a connection stuck in a close handshake. The WebSocket library's
-// own close methods wait for that handshake.
-type trackingWriter struct {
-	http.ResponseWriter
-	server *Server
-	conn   net.Conn
-}
-
-func (w *trackingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hijacker, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("response writer does not support hijacking")
-	}
-	conn, rw, err := hijacker.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !w.server.track(conn) {
-		conn.Close()
-		return nil, nil, errors.New("server is shutting down")
-	}
-	w.conn = conn
-	return conn, rw, nil
 }

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -75,4 +76,80 @@ func Serve(ctx context.Context, ln net.Listener, opts ServerOptions) error {
 		return fmt.Errorf("serve %s: %w", opts.Name, err)
 	}
 	return nil
+}
+
+// HijackedConns tracks the connections that a server's WebSocket upgrades took over
+// from net/http, which neither closes nor tracks them, so that the server can close
+// connections stuck in a close handshake. The zero value is ready to use and it is
+// safe for concurrent use.
+type HijackedConns struct {
+	mu      sync.Mutex
+	conns   map[net.Conn]struct{}
+	stopped bool
+}
+
+// Wrap returns a ResponseWriter whose Hijack records the connection, and a func that
+// forgets it, to call when the handler returns. Hijack fails once Stop was called.
+func (h *HijackedConns) Wrap(w http.ResponseWriter) (http.ResponseWriter, func()) {
+	tw := &trackingWriter{ResponseWriter: w, set: h}
+	return tw, func() {
+		if tw.conn != nil {
+			h.mu.Lock()
+			delete(h.conns, tw.conn)
+			h.mu.Unlock()
+		}
+	}
+}
+
+// Stop makes later hijacks fail and close their connection.
+func (h *HijackedConns) Stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.mu.Unlock()
+}
+
+// CloseAll closes every tracked connection, which unblocks their handlers' reads and
+// writes.
+func (h *HijackedConns) CloseAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for conn := range h.conns {
+		conn.Close()
+	}
+}
+
+func (h *HijackedConns) track(conn net.Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped {
+		return false
+	}
+	if h.conns == nil {
+		h.conns = make(map[net.Conn]struct{})
+	}
+	h.conns[conn] = struct{}{}
+	return true
+}
+
+type trackingWriter struct {
+	http.ResponseWriter
+	set  *HijackedConns
+	conn net.Conn
+}
+
+func (w *trackingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hijacker, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response writer does not support hijacking")
+	}
+	conn, rw, err := hijacker.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !w.set.track(conn) {
+		conn.Close()
+		return nil, nil, errors.New("server is shutting down")
+	}
+	w.conn = conn
+	return conn, rw, nil
 }

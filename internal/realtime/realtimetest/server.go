@@ -8,10 +8,7 @@
 package realtimetest
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,8 +38,9 @@ type Server struct {
 	handlers sync.WaitGroup
 	dials    atomic.Int64
 
+	conns realtime.HijackedConns // closed by Close
+
 	mu            sync.Mutex
-	conns         map[net.Conn]struct{} // hijacked connections, closed by Close
 	closed        bool
 	rejectStatus  int
 	rejectBody    string
@@ -60,7 +58,6 @@ func NewServer(tb testing.TB, handler Handler) *Server {
 		handler: handler,
 		ctx:     ctx,
 		cancel:  cancel,
-		conns:   make(map[net.Conn]struct{}),
 	}
 	s.httpServer = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	tb.Cleanup(s.Close)
@@ -101,10 +98,9 @@ func (s *Server) Close() {
 		s.cancel()
 		s.mu.Lock()
 		s.closed = true
-		for conn := range s.conns {
-			conn.Close() // unblocks the handler's reads and writes
-		}
 		s.mu.Unlock()
+		s.conns.Stop()
+		s.conns.CloseAll()
 		s.httpServer.Close()
 		s.handlers.Wait()
 	})
@@ -135,13 +131,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, closeCode websocket.StatusCode) {
 	c := &ServerConn{req: r, pinged: make(chan struct{}, 1)}
-	tracked := &trackingWriter{ResponseWriter: w, server: s}
+	tracked, forget := s.conns.Wrap(w)
 	ws, err := websocket.Accept(tracked, r, &websocket.AcceptOptions{OnPingReceived: c.onPing})
 	if err != nil {
 		s.tb.Logf("realtimetest: accept: %v", err)
 		return
 	}
-	defer s.untrack(tracked.conn)
+	defer forget()
 	defer ws.CloseNow()
 	ws.SetReadLimit(realtime.ReadLimit)
 	c.ws = ws
@@ -151,48 +147,4 @@ func (s *Server) serveConn(w http.ResponseWriter, r *http.Request, closeCode web
 		return
 	}
 	s.handler(s.ctx, c)
-}
-
-// track records a hijacked connection so that Close can close it. It
-// returns false when the server is already closed.
-func (s *Server) track(conn net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns[conn] = struct{}{}
-	return true
-}
-
-func (s *Server) untrack(conn net.Conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, conn)
-}
-
-// trackingWriter hands the hijacked connection to the server, so that Close
-// can end a handler blocked in a close handshake, which the WebSocket
-// library's CloseNow would wait for.
-type trackingWriter struct {
-	http.ResponseWriter
-	server *Server
-	conn   net.Conn
-}
-
-func (w *trackingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hijacker, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("response writer does not support hijacking")
-	}
-	conn, rw, err := hijacker.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !w.server.track(conn) {
-		conn.Close()
-		return nil, nil, errors.New("server closed")
-	}
-	w.conn = conn
-	return conn, rw, nil
 }
