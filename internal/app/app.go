@@ -1,6 +1,6 @@
 // Package app builds voiceorder's object graph from a Config, runs its servers and
-// background loops, and shuts them down in order. It is the only place that knows how
-// the parts fit together.
+// background loops, and shuts them down in order. It is the only package that wires the
+// parts together.
 package app
 
 import (
@@ -38,7 +38,7 @@ const (
 	maxRecentRecords = 1000
 	// cartExpiryEvery is how often idle carts are swept.
 	cartExpiryEvery = time.Minute
-	// closeWait bounds the wait for conversations to end once they were told to close.
+	// closeWait bounds the wait for conversations to end once they were closed.
 	closeWait = 5 * time.Second
 )
 

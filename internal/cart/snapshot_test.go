@@ -19,7 +19,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	clock := func() time.Time { return now }
 	src := NewMemoryStore(MemoryConfig{TTL: time.Hour, Now: clock})
 	ctx := context.Background()
-	add := func(c *Cart) error { _, err := c.Add(cat, AddRequest{ItemID: "latte", SizeID: "large", Quantity: 2}); return err }
+	add := func(c *Cart) error {
+		_, err := c.Add(cat, AddRequest{ItemID: "latte", SizeID: "large", Quantity: 2})
+		return err
+	}
 	if _, err := src.Update(ctx, "with-lines", "corner-cafe", add); err != nil {
 		t.Fatal(err)
 	}

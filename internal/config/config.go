@@ -54,7 +54,7 @@ type Config struct {
 	MaxCarts int
 
 	// MaxSessions bounds concurrent conversations; beyond it the browser socket is
-	// closed with 1013 and the phone webhook answers that the line is busy.
+	// closed with 1013 and the phone webhook returns TwiML that says the line is busy.
 	// VOICEORDER_MAX_SESSIONS, default 200.
 	MaxSessions int
 	// IdleTimeout ends a conversation when the caller has sent no audio for this long.

@@ -30,7 +30,7 @@ type Caller interface {
 	Notify(ctx context.Context, n Notice) error
 }
 
-// InboundKind says what an Inbound carries.
+// InboundKind is the kind of event an Inbound carries.
 type InboundKind int
 
 // Inbound kinds.
@@ -50,7 +50,7 @@ type Inbound struct {
 	Mark  string
 }
 
-// NoticeKind says what a Notice carries.
+// NoticeKind is the kind of event a Notice carries.
 type NoticeKind int
 
 // Notice kinds.

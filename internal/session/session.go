@@ -60,7 +60,7 @@ type Limits struct {
 	MaxDuration time.Duration
 }
 
-// Model is how a session reaches the speech model.
+// Model is the speech model a session dials, and its audio and voice settings.
 type Model struct {
 	// Dial opens a new connection; it must honour ctx's deadline.
 	Dial func(ctx context.Context) (*realtime.Conn, error)
@@ -85,7 +85,7 @@ type Model struct {
 	RecycleAfter time.Duration
 }
 
-// Config is what one conversation needs. Everything is passed in; nothing is global.
+// Config is the set of dependencies of one conversation. Everything is passed in; nothing is global.
 type Config struct {
 	ID           string
 	Transport    string // "browser" or "twilio"
