@@ -162,16 +162,24 @@ func (b *browserCall) start(ctx context.Context) error {
 func (b *browserCall) run(ctx context.Context, s *speaker, utterances []utterance) error {
 	g, gctx := errgroup.WithContext(ctx)
 	closed := make(chan struct{})
+	// The reader's error says why the gateway ended the call; the speaker, woken by
+	// closed, would only report that it ended, and may return first.
+	var readErr error
 	g.Go(func() error {
 		defer close(closed)
-		return b.readLoop(gctx)
+		readErr = b.readLoop(gctx)
+		return readErr
 	})
 	g.Go(func() error {
 		err := s.converse(gctx, utterances, closed)
 		b.hangUp(gctx, closed)
 		return err
 	})
-	return g.Wait()
+	err := g.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	return err
 }
 
 // hangUp sends session.stop, waits for the gateway to close the socket and closes it

@@ -206,9 +206,13 @@ func (t *twilioCall) start(ctx context.Context, params map[string]string) error 
 func (t *twilioCall) run(ctx context.Context, s *speaker, utterances []utterance) error {
 	g, gctx := errgroup.WithContext(ctx)
 	closed := make(chan struct{})
+	// The reader's error says why the gateway ended the call; the speaker, woken by
+	// closed, would only report that it ended, and may return first.
+	var readErr error
 	g.Go(func() error {
 		defer close(closed)
-		return t.readLoop(gctx)
+		readErr = t.readLoop(gctx)
+		return readErr
 	})
 	g.Go(func() error { return t.marks.run(gctx, closed) })
 	g.Go(func() error {
@@ -216,7 +220,11 @@ func (t *twilioCall) run(ctx context.Context, s *speaker, utterances []utterance
 		t.hangUp(gctx, closed)
 		return err
 	})
-	return g.Wait()
+	err := g.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	return err
 }
 
 // hangUp sends stop, as Twilio does when the caller hangs up, waits for the gateway
