@@ -182,9 +182,11 @@ func TestChurnReturnsToBaseline(t *testing.T) {
 		}
 	}
 
-	// A warm-up fills what is meant to fill once: the ring of recent call records,
-	// connection pools and the runtime's own caches.
-	run(1200)
+	// A warm-up fills what is meant to fill once: the ring of the last 1000 call
+	// records, connection pools and the runtime's own caches. It runs 1000 calls of
+	// each ending, so the ring then holds the same kind of records as after the
+	// measured run, which also ends with the upstream-close phase.
+	run(4000)
 	settle(t, g, 0)
 	before := measure(t)
 
